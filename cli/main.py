@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from typing import Any
 
@@ -20,19 +21,48 @@ COMMANDS: dict[str, str] = {
     "verify": "cli.verify:verify",
     "plugins": "cli.plugins:plugins",
     "projections": "cli.projections:projections",
+    "source": "cli.source:source",
+    "note": "cli.source:note",
+    "codebook": "cli.code:codebook",
+    "code": "cli.code:code",
+    "memo": "cli.memo:memo",
+    "codings": "cli.retrieval:codings",
+    "search": "cli.retrieval:search",
+    "coverage": "cli.retrieval:coverage",
+    "vignettes": "cli.retrieval:vignettes",
+    "hypothesis": "cli.hypothesis:hypothesis",
+    "bias": "cli.bias:bias",
+    "framework": "cli.framework:framework",
+    "judge": "cli.judge:judge",
+    "panel": "cli.judge:panel",
+    "moderate": "cli.judge:moderate",
+    "feedback": "cli.feedback:feedback",
+    "replay": "cli.replay:replay",
+    "demo": "cli.demo:demo",
+    "agreement": "cli.agreement:agreement",
+    "calibration": "cli.agreement:calibration",
+    "report": "cli.report:report",
+    "lint": "cli.lint:lint",
+    "annex-a": "cli.annex_a:annex_a",
 }
+
+
+def available(spec: str) -> bool:
+    """Whether a command's module exists in this installation (lets work in progress leave a name listed)."""
+    return importlib.util.find_spec(spec.partition(":")[0]) is not None
 
 
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use; plugins' commands are looked up last."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*COMMANDS, *self.commands, *_plugin_commands().commands})
+        built_in = {name for name, spec in COMMANDS.items() if available(spec)}
+        return sorted({*built_in, *self.commands, *_plugin_commands().commands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:
             return self.commands[cmd_name]
-        if cmd_name in COMMANDS:
+        if cmd_name in COMMANDS and available(COMMANDS[cmd_name]):
             module, _, attribute = COMMANDS[cmd_name].partition(":")
             return getattr(importlib.import_module(module), attribute)
         return _plugin_commands().commands.get(cmd_name)

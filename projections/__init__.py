@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -12,13 +13,24 @@ if TYPE_CHECKING:
     from projections.base import Projection
 
 #: "module:Class" of every projection, in the order they are applied.
-PROJECTIONS: tuple[str, ...] = ("projections.inspections:Inspections",)
+PROJECTIONS: tuple[str, ...] = (
+    "projections.inspections:Inspections",
+    "projections.sources:Sources",
+    "projections.codings:Codings",
+    "projections.memos:Memos",
+    "projections.hypotheses:Hypotheses",
+    "projections.judgments:Judgments",
+    "projections.rounds:Rounds",
+    "projections.annex_a:AnnexA",
+)
 
 
 def all_projections() -> list[Projection]:
     out = []
     for spec in PROJECTIONS:
         module, _, name = spec.partition(":")
+        if importlib.util.find_spec(module) is None:  # not written yet in this installation
+            continue
         out.append(getattr(importlib.import_module(module), name)())
     return out
 
