@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "stage": "cli.inspection:stage",
     "log": "cli.log:log",
     "verify": "cli.verify:verify",
+    "checkpoint": "cli.checkpoint:checkpoint",
     "plugins": "cli.plugins:plugins",
     "projections": "cli.projections:projections",
     "source": "cli.source:source",
