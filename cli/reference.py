@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import enum
-import importlib
 import inspect
 import sys
 from pathlib import Path
@@ -205,11 +204,10 @@ def _field_lines(cls: type, skip: Sequence[str] = ()) -> list[str]:
 
 def catalogued_events() -> list[type]:
     """Every event class of the built-in catalogue, by module order then declaration order."""
-    from ledger import catalogue, events
+    from ledger import catalogue, events  # importing the catalogue registers every built-in topic
 
     ordered = []
     for module in catalogue.EVENT_MODULES:
-        importlib.import_module(module)
         ordered += [cls for cls in events.TOPICS.values() if cls.__module__ == module]
     return ordered
 
@@ -259,8 +257,9 @@ GENERATED: dict[str, Callable[[], str]] = {
 }
 
 
-def stale(docs: Path = DOCS) -> list[str]:
-    """Names of the generated files that are missing or differ from what the generators produce now."""
+def stale(docs: Path | None = None) -> list[str]:
+    """Names of the generated files (in ``docs``, default docs/) that are missing or differ from the code."""
+    docs = docs or DOCS
     out = []
     for name, generate in GENERATED.items():
         path = docs / name
@@ -269,8 +268,9 @@ def stale(docs: Path = DOCS) -> list[str]:
     return out
 
 
-def write(docs: Path = DOCS) -> list[str]:
-    """Regenerate every file; return the names of those whose content changed."""
+def write(docs: Path | None = None) -> list[str]:
+    """Regenerate every file (in ``docs``, default docs/); return the names of those whose content changed."""
+    docs = docs or DOCS
     docs.mkdir(parents=True, exist_ok=True)
     changed = []
     for name, generate in GENERATED.items():

@@ -58,6 +58,8 @@ class CodeDefined(Event, frozen=True, kw_only=True):
 
 
 class CodeRenamed(Event, frozen=True, kw_only=True):
+    """A code's label changed (its id, and the codings under it, stay)."""
+
     TOPIC = "Codebook.CodeRenamed"
     code: str
     label: str
@@ -65,6 +67,8 @@ class CodeRenamed(Event, frozen=True, kw_only=True):
 
 
 class CodeMoved(Event, frozen=True, kw_only=True):
+    """A code moved under another parent (or to the top, when ``parent`` is None)."""
+
     TOPIC = "Codebook.CodeMoved"
     code: str
     parent: str | None

@@ -21,6 +21,8 @@ TARGETS: tuple[str, ...] = ("inspection", "source", "coding", "code", "hypothesi
 
 
 class Written(Event, frozen=True, kw_only=True):
+    """A memo was written on a target: an inspection, source, coding, code, hypothesis or judgment."""
+
     TOPIC = "Memo.Written"
     inspection: uuid.UUID
     target_kind: Target
@@ -29,6 +31,8 @@ class Written(Event, frozen=True, kw_only=True):
 
 
 class Amended(Event, frozen=True, kw_only=True):
+    """The memo's author replaced its text; the earlier text stays in the history."""
+
     TOPIC = "Memo.Amended"
     text: str
 

@@ -32,6 +32,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             raise StorageError(
                 "POSTGRES_ENABLE_DB_FUNCTIONS is on, which lets readers skip committed events; unset it."
             )
+        _without_prepared_statements(datastore)
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
         self.chain = SQL("{}.{}").format(schema, Identifier(CHAIN_TABLE))
@@ -87,23 +88,32 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             c.execute(query, params)
             return [tuple(_plain(v) for v in row.values()) for row in c.fetchall()]
 
-    def select_chain(self, after: int, limit: int) -> list[chain.ChainRow]:
+    def select_chain(self, after: int, limit: int, stop: int | None = None) -> list[chain.ChainRow]:
         return self._rows(
             SQL(
                 "SELECT position, originator_id, originator_version, topic, digest FROM {} "
-                "WHERE position > %s ORDER BY position LIMIT %s"
+                "WHERE position > %s AND position <= %s ORDER BY position LIMIT %s"
             ).format(self.chain),
-            (after, limit),
+            (after, stop if stop is not None else 2**62, limit),
         )
 
-    def select_event_rows(self, after: int, limit: int) -> list[chain.EventRow]:
+    def select_event_rows(self, after: int, limit: int, stop: int | None = None) -> list[chain.EventRow]:
         return self._rows(
             SQL(
                 "SELECT notification_id, replace(originator_id::text, '-', ''), originator_version, topic, state "
-                "FROM {} WHERE notification_id > %s ORDER BY notification_id LIMIT %s"
+                "FROM {} WHERE notification_id > %s AND notification_id <= %s ORDER BY notification_id LIMIT %s"
             ).format(self.events),
-            (after, limit),
+            (after, stop if stop is not None else 2**62, limit),
         )
+
+    def snapshot_bounds(self) -> tuple[int, int]:
+        """(last position, last notification id) read in one statement, so both tables agree."""
+        return self._rows(
+            SQL(
+                "SELECT (SELECT COALESCE(MAX(position), 0) FROM {}) AS p, (SELECT COALESCE(MAX(notification_id), 0) FROM {}) AS n"
+            ).format(self.chain, self.events),
+            (),
+        )[0]
 
     def select_ledger(self, after: int, limit: int, stop: int | None = None) -> list[tuple[Any, ...]]:
         return self._rows(
@@ -144,6 +154,23 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             "idle_in_transaction_session_timeout": str(next(iter(idle.values()))) if idle else "",
             "lock_timeout": f"{self.datastore.lock_timeout}s",
         }
+
+
+def _without_prepared_statements(datastore: Any) -> None:
+    """Turn off server-side prepared statements on the pool's connections.
+
+    After a conflict aborts a pipelined append, psycopg can believe a statement is still prepared on the server
+    ("prepared statement ... does not exist" on the next append); appends are few and small, so we do without.
+    """
+    pool = datastore.pool
+    configure = pool._configure  # noqa: SLF001 - psycopg_pool keeps the callback here
+
+    def configure_without_prepared(conn: Any) -> None:
+        if configure is not None:
+            configure(conn)
+        conn.prepare_threshold = None
+
+    pool._configure = configure_without_prepared  # noqa: SLF001
 
 
 def _plain(value: Any) -> Any:

@@ -94,19 +94,27 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             c.execute(sql, params)
             return [tuple(row) for row in c.fetchall()]
 
-    def select_chain(self, after: int, limit: int) -> list[chain.ChainRow]:
+    def select_chain(self, after: int, limit: int, stop: int | None = None) -> list[chain.ChainRow]:
         return self._rows(
             f"SELECT position, originator_id, originator_version, topic, digest FROM {CHAIN_TABLE} "
-            "WHERE position > ? ORDER BY position LIMIT ?",
-            (after, limit),
+            "WHERE position > ? AND position <= ? ORDER BY position LIMIT ?",
+            (after, stop if stop is not None else 2**62, limit),
         )
 
-    def select_event_rows(self, after: int, limit: int) -> list[chain.EventRow]:
+    def select_event_rows(self, after: int, limit: int, stop: int | None = None) -> list[chain.EventRow]:
         return self._rows(
             f"SELECT rowid, originator_id, originator_version, topic, state FROM {self.events_table_name} "
-            "WHERE rowid > ? ORDER BY rowid LIMIT ?",
-            (after, limit),
+            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+            (after, stop if stop is not None else 2**62, limit),
         )
+
+    def snapshot_bounds(self) -> tuple[int, int]:
+        """(last position, last notification id) read in one statement, so both tables agree."""
+        return self._rows(
+            f"SELECT (SELECT COALESCE(MAX(position), 0) FROM {CHAIN_TABLE}), "
+            f"(SELECT COALESCE(MAX(rowid), 0) FROM {self.events_table_name})",
+            (),
+        )[0]
 
     def select_ledger(self, after: int, limit: int, stop: int | None = None) -> list[tuple[Any, ...]]:
         """(position, aggregate id hex, version, topic, payload) in ledger order."""
