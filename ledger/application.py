@@ -95,7 +95,7 @@ class Ledger(Application):
             # which costs more than storing it; we take no snapshots and notify no one in process.
             self.events.put(list(new_events))
 
-    def event(self, cls: type[E], target: Aggregate | uuid.UUID, actor: str, role: Role, **fields: Any) -> E:
+    def event(self, cls: type[E], target: Aggregate | uuid.UUID, actor: str, role: Role, /, **fields: Any) -> E:
         """A new event for ``target`` (an aggregate, or the id of one being created), stamped with who and when."""
         if isinstance(target, uuid.UUID):
             originator_id, version = target, 1

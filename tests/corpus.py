@@ -39,12 +39,12 @@ EXPECTED: dict[str, dict[str, object]] = {
     "observation": {
         "title": "Strategy meeting observation",
         "kind": "observation",
-        "tier": "direct-observation",
+        "tier": "direct",
         "annex_a": 5,
         "collected_at": datetime(2024, 3, 5, 10, 30, tzinfo=UTC),
         "metadata": {"observer": "Inspector B", "meeting": "strategy discussion"},
     },
-    "case_record": {"kind": "case-record", "tier": "record", "annex_a": 7},
+    "case_record": {"kind": "case-record", "tier": "direct", "annex_a": 7},
     "docx": {"title": "Practice audit summary"},
     "pdf": {"title": "Self-evaluation summary", "page_count": 2},
 }
@@ -96,7 +96,7 @@ def _observation(case: str, rng: random.Random) -> str:
         f"case: {case}\n"
         "collected_at: 2024-03-05T10:30:00+00:00\n"
         "annex_a: 5\n"
-        "tier: direct-observation\n"
+        "tier: direct\n"
         "observer: Inspector B\n"
         "meeting: \"strategy discussion\"\n"
         "---\n"
@@ -117,7 +117,7 @@ def _case_record(case: str, worker: str) -> str:
         f"case: {case}",
         "collected_at: 2024-03-06",
         "annex_a: 7",
-        "tier: record",
+        "tier: direct",
         "---",
         f"Case record extract — {case}",
         "",
