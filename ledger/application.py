@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -64,7 +65,7 @@ def storage_errors(db: Database) -> Iterator[None]:
 
 def _unreachable(db: Database, error: Exception) -> StorageError:
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    if "no such table" in first:
+    if "no such table" in first or ("relation" in first and "does not exist" in first):
         return StorageError(f"The database {db.display} holds no ledger; run 'evidence init' first.")
     return StorageError(
         f"Cannot use the database {db.display} ({first}); check that it is running and the URL is right."
@@ -80,6 +81,8 @@ class Ledger(Application):
         self.url = url
         self.database = parse(url)
         self.clock = clock or events.now
+        if self.database.kind == "sqlite" and not create and not Path(self.database.path).exists():
+            raise StorageError(f"The database {self.database.display} holds no ledger; run 'evidence init' first.")
         env = recorder_env(self.database) | {"CREATE_TABLE": "y" if create else "n"}
         with storage_errors(self.database):
             super().__init__(env=env)

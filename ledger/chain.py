@@ -56,9 +56,13 @@ def verify(chain: Iterable[ChainRow], events: Iterable[EventRow]) -> int:
                 f"(a row was changed, removed, inserted or reordered).",
                 expected,
             )
-        previous_was = previous
-        previous = link(previous_was, position, e_id, e_version, e_topic, e_state)
-        if previous != bytes(digest):
+        if not isinstance(e_state, (bytes, bytearray, memoryview)):
+            raise IntegrityViolation(
+                f"The event at ledger position {expected} holds a payload of the wrong type (it was altered).",
+                expected,
+            )
+        previous = link(previous, position, e_id, e_version, e_topic, bytes(e_state))
+        if not isinstance(digest, (bytes, bytearray, memoryview)) or previous != bytes(digest):
             raise IntegrityViolation(
                 f"The event at ledger position {expected} does not match its digest (its content was altered).",
                 expected,
@@ -66,8 +70,8 @@ def verify(chain: Iterable[ChainRow], events: Iterable[EventRow]) -> int:
     extra = next(event_iter, None)
     if extra is not None:
         raise IntegrityViolation(
-            f"An event with no chain entry was found after ledger position {expected} "
-            f"(a row was inserted outside the ledger).",
+            f"An event with no chain entry was found at ledger position {expected + 1} "
+            f"(a row was inserted outside the ledger, or its chain entry removed).",
             expected + 1,
         )
     return expected
