@@ -38,10 +38,20 @@ def log(
 
     from ledger.events import describe
 
+    from ledger.errors import BadInput
+    from projections.rounds import hidden_events_in
+
     ledger = session().ledger
+    try:
+        viewer = session().actor
+    except BadInput:
+        viewer = ""  # nobody named: every open blind round's codings stay hidden
+    hides_event = hidden_events_in(ledger, viewer)
     prefix = aggregate.lower().replace("-", "") if aggregate else None
     rows: deque[dict] = deque(maxlen=limit)
     for position, event in ledger.history():
+        if hides_event(event, position):  # blind double coding: before every other filter
+            continue
         if prefix and not event.originator_id.hex.startswith(prefix):
             continue
         if topic and not (type(event).TOPIC == topic or (topic.endswith(".") and type(event).TOPIC.startswith(topic))):
