@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from ledger.coding import CodingRemapped, CodingUnplaced
 from ledger.errors import AlreadyExists, BadInput
-from ledger.source import Registered, Superseded, content_hash, source_id
+from ledger.source import Superseded, registration, source_id
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -75,13 +75,7 @@ def supersede(
     if new_id == old.id or ledger.exists(new_id):
         raise AlreadyExists("That text is registered already; nothing was superseded.")
     events = [
-        ledger.event(
-            Registered, new_id, actor, role,
-            inspection=inspection.id, title=item.title, kind=item.kind, text=item.text,
-            content_hash=content_hash(item.text), format=item.format, filename=item.filename, case=item.case,
-            annex_a=item.annex_a, collected_at=item.collected_at, tier=item.tier, pages=item.pages,
-            metadata=item.metadata, supersedes=old.id,
-        ),
+        registration(ledger, new_id, actor, role, inspection.id, item, old.id),
         ledger.event(Superseded, old, actor, role, by=new_id, rationale=rationale.strip()),
     ]
     placed = unplaced = 0

@@ -16,7 +16,7 @@ import msgspec
 from ledger.aggregate import Aggregate, applies
 from ledger.application import natural_id
 from ledger.errors import BadInput, NotFound
-from ledger.events import Event
+from ledger.events import Event, Role
 
 from uuid import UUID  # noqa: TC003 - msgspec reads event annotations at run time
 
@@ -194,6 +194,19 @@ def check_annex_a(value: int | None) -> None:
         raise BadInput(f"Annex A item {value} does not exist; the items are numbered 1 to 11.")
 
 
+def registration(
+    ledger: Ledger, sid: UUID, actor: str, role: Role, inspection_id: UUID, item: NewSource, supersedes: UUID | None
+) -> Registered:
+    """The event that registers ``item`` as source ``sid`` of an inspection."""
+    return ledger.event(
+        Registered, sid, actor, role,
+        inspection=inspection_id, title=item.title, kind=item.kind, text=item.text,
+        content_hash=content_hash(item.text), format=item.format, filename=item.filename, case=item.case,
+        annex_a=item.annex_a, collected_at=item.collected_at, tier=item.tier, pages=item.pages,
+        metadata=item.metadata, supersedes=supersedes,
+    )
+
+
 def register(
     ledger: Ledger, actor: str, inspection: Inspection, items: list[NewSource], *, supersedes: UUID | None = None
 ) -> tuple[list[UUID], list[UUID]]:
@@ -210,15 +223,7 @@ def register(
             existing.append(sid)
             continue
         seen.add(sid)
-        new_events.append(
-            ledger.event(
-                Registered, sid, actor, role,
-                inspection=inspection.id, title=item.title, kind=item.kind, text=item.text,
-                content_hash=content_hash(item.text), format=item.format, filename=item.filename, case=item.case,
-                annex_a=item.annex_a, collected_at=item.collected_at, tier=item.tier, pages=item.pages,
-                metadata=item.metadata, supersedes=supersedes,
-            )
-        )
+        new_events.append(registration(ledger, sid, actor, role, inspection.id, item, supersedes))
         added.append(sid)
     if new_events:
         ledger.append(*new_events)
