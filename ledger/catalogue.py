@@ -19,6 +19,7 @@ EVENT_MODULES: tuple[str, ...] = (
     "ledger.rounds",
     "ledger.calibration",
     "ledger.annex_a",
+    "ledger.bias_review",
 )
 
 for _module in EVENT_MODULES:

@@ -170,7 +170,7 @@ class BiasCheck(Protocol):
     description: str
 
     def run(self, evidence: Any) -> list[BiasFinding]:
-        """``evidence`` is the plain-data view built by the projections (documented in docs/hooks.md)."""
+        """``evidence`` is the plain-data view built by the projections (documented in docs/bias.md)."""
         ...
 
 
