@@ -18,7 +18,6 @@ import msgspec
 
 from ledger import bias_review, codebook, coding, feedback, hypothesis, judgment, panel, source
 from ledger.application import Ledger
-from ledger.contracts import BiasFinding
 from ledger.events import Role
 from ledger.inspection import Stage, add_member, enter_stage, load, open_inspection
 
@@ -416,48 +415,6 @@ class Demo:
     def positions(self, items: list[Coded], limit: int = 10) -> tuple[int, ...]:
         return tuple(sorted(self.ledger.positions(c.id)[1] for c in items[:limit]))
 
-    def bias_findings(self, first_overall: int, first_day: int) -> list[BiasFinding]:
-        """Findings of the bias checks, worked out from the generator's own record of the evidence."""
-        later = [c for c in self.coded if c.day > first_day]
-        help_codings = [c for c in self.coded if c.code.startswith("help-protection/")]
-        strengths = sum(c.valence == "strength" for c in help_codings)
-        leaver_weak = [c for c in self.coded if c.code == "care-leavers/accommodation-staying-put"
-                       and c.valence == "weakness"]
-        leadership = [c for c in self.coded if c.code.startswith("leadership/")]
-        heard = [c for c in leadership if c.kind in ("child-feedback", "family-feedback")]
-        return [
-            BiasFinding(
-                check="anchoring", severity="warning", area="overall",
-                title="Overall effectiveness was proposed before most evidence was in",
-                explanation=f"The first proposal (good, day {first_day}) came before {len(later)} of the "
-                            f"{len(self.coded)} codings now held were made.",
-                advice="Revisit the overall grade against the evidence gathered since, and record why it stands "
-                       "or moves.",
-                positions=(first_overall,),
-            ),
-            BiasFinding(
-                check="deficit-model", severity="info", area="help-protection",
-                title="Weaknesses outnumber strengths in help and protection",
-                explanation=f"{len(help_codings) - strengths} weaknesses against {strengths} strengths were coded.",
-                advice="Check that good practice was looked for and recorded, not only failures.",
-                positions=self.positions([c for c in help_codings if c.valence == "strength"]),
-            ),
-            BiasFinding(
-                check="availability", severity="warning", area="care-leavers",
-                title="The care leavers' accommodation finding rests on few cases",
-                explanation=f"{len(leaver_weak)} codings from {len({c.case for c in leaver_weak})} cases support it.",
-                advice="Seek more care leavers' experience (feedback, records) before relying on it.",
-                positions=self.positions(leaver_weak),
-            ),
-            BiasFinding(
-                check="impact-blindness", severity="warning", area="leadership",
-                title="Leadership evidence includes little from children and families",
-                explanation=f"{len(heard)} of {len(leadership)} leadership codings come from child or family feedback.",
-                advice="Weigh what children and families said about the difference leaders make.",
-                positions=self.positions(leadership),
-            ),
-        ]
-
 
 class DemoSummary(msgspec.Struct, kw_only=True):
     """What the demo wrote, for the command to print."""
@@ -500,7 +457,6 @@ def _story(d: Demo) -> None:
     d.propose(LEAD, "overall", "good", "Early evidence from performance data and the first cases shows effective "
               "help and protection and stable placements.", 5,
               prefixes=("help-protection/", "looked-after/", "leadership/"))
-    first_overall = d.ledger.positions(judgment.judgment_id(d.inspection.id, "overall"))[1]
     d.fieldwork(6, 8)
     d.leaders(8)
     d.fieldwork(9, 11)
@@ -546,12 +502,26 @@ def _story(d: Demo) -> None:
     d.test_hypothesis("H3", "erin.walsh", 15)
     hypothesis.accept(d.ledger, "erin.walsh", d.inspection, d._hypothesis("H3"),
                       "Accommodation was unsuitable for several care leavers, confirmed by their own accounts.")
-    bias_review.record(d.ledger, LEAD, d.inspection, d.bias_findings(first_overall, 5),
-                       through=d.ledger.last_position(), area=None,
-                       checks=("anchoring", "deficit-model", "availability", "impact-blindness"))
+    _review_bias(d)
     d.revise("erin.walsh", "care-leavers", "requires-improvement", "New evidence, including care leavers' own "
              "accounts, shows accommodation is not consistently suitable.", 15, ("H3",))
     _closing(d)
+
+
+def _review_bias(d: Demo) -> None:
+    """Run every registered bias check over the evidence so far, as ``evidence bias --record`` does."""
+    from ledger.pluginmanager import registered
+    from plugins.bias import run_checks
+    from projections import ready
+    from projections.bias_view import build as build_view
+
+    inspection = d.inspection
+    with ready(d.ledger).connect() as conn:
+        view = build_view(conn, inspection.id, None)
+    checks = registered("register_bias_checks")
+    findings = run_checks(view, checks)
+    bias_review.record(d.ledger, LEAD, inspection, findings, through=view.through, area=None,
+                       checks=tuple(c.name for c in checks))
 
 
 def _closing(d: Demo) -> None:
