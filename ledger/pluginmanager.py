@@ -14,6 +14,7 @@ import importlib
 import os
 import sys
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -82,12 +83,37 @@ def new_plugin_manager(*, load_entry_points: bool = True) -> pluggy.PluginManage
 VERSIONS: dict[str, str] = {}
 
 
+def _declares_group(group: str) -> bool:
+    """Whether any installed distribution's ``entry_points.txt`` names ``group`` (a quick scan of the files).
+
+    Importing ``importlib.metadata`` and reading every distribution's metadata costs more than an inspector's
+    whole append; when no installed distribution declares an Evidence Ledger plugin, none of that is needed.
+    """
+    header = f"[{group}]"
+    for entry in sys.path:
+        try:
+            directory = Path(entry or ".")
+            candidates = [*directory.glob("*.dist-info/entry_points.txt"), *directory.glob("*.egg-info/entry_points.txt")]
+        except OSError:
+            continue
+        for candidate in candidates:
+            try:
+                if header in candidate.read_text(encoding="utf-8", errors="replace"):
+                    return True
+            except OSError:
+                continue
+    return False
+
+
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
     """Register third-party plugins from the ``evidence_ledger`` entry-point group.
 
     ``importlib.metadata.entry_points(group=...)`` is used rather than pluggy's loader, which reads every installed
-    distribution's metadata and costs a hundred milliseconds on each command.
+    distribution's metadata and costs a hundred milliseconds on each command; and only when some distribution
+    declares the group at all.
     """
+    if not _declares_group(hookspecs.PROJECT_NAME):
+        return
     from importlib.metadata import entry_points
 
     allowed = os.environ.get("EVIDENCE_LOAD_PLUGINS")

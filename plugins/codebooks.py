@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -18,6 +17,13 @@ import msgspec
 from ledger.contracts import Codebook, CodeSpec
 from ledger.errors import BadInput, NotFound
 from ledger.hookspecs import hookimpl
+
+
+def _data_files():  # noqa: ANN202 - an importlib.resources Traversable
+    """The packaged data folder (importlib.resources loads only when a data file is read)."""
+    from importlib import resources
+
+    return resources.files("plugins.data")
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -80,7 +86,7 @@ def codebook_problem(codebook: Codebook) -> str | None:
 
 def available_codebooks() -> tuple[str, ...]:
     """Names of the codebook files shipped in ``plugins/data``."""
-    files = resources.files("plugins.data")
+    files = _data_files()
     return tuple(sorted(f.name[: -len(_SUFFIX)] for f in files.iterdir() if f.name.endswith(_SUFFIX)))
 
 
@@ -90,7 +96,7 @@ def load_codebook(name: str) -> Codebook:
     known = available_codebooks()
     if name not in known:
         raise NotFound(f"No built-in codebook is named {name!r}; use one of {', '.join(known)}.")
-    data = (resources.files("plugins.data") / f"{name}{_SUFFIX}").read_bytes()
+    data = (_data_files() / f"{name}{_SUFFIX}").read_bytes()
     return decode_codebook(data, f"{name}{_SUFFIX}")
 
 

@@ -13,7 +13,6 @@ import csv
 import io
 from collections import Counter
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -21,6 +20,13 @@ import msgspec
 from ledger.contracts import GRADES, NOT_JUDGED, JudgmentArea, RuleFinding, Severity
 from ledger.errors import BadInput, NotFound
 from ledger.hookspecs import hookimpl
+
+
+def _data_files():  # noqa: ANN202 - an importlib.resources Traversable
+    """The packaged data folder (importlib.resources loads only when a data file is read)."""
+    from importlib import resources
+
+    return resources.files("plugins.data")
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -243,7 +249,7 @@ def _problem(framework: DataFramework) -> str | None:
 
 def available_frameworks() -> tuple[str, ...]:
     """Names of the framework files shipped in ``plugins/data``."""
-    files = resources.files("plugins.data")
+    files = _data_files()
     return tuple(sorted(f.name[: -len(_SUFFIX)] for f in files.iterdir() if f.name.endswith(_SUFFIX)))
 
 
@@ -253,7 +259,7 @@ def load_framework(name: str) -> DataFramework:
     known = available_frameworks()
     if name not in known:
         raise NotFound(f"No built-in framework is named {name!r}; use one of {', '.join(known)}.")
-    data = (resources.files("plugins.data") / f"{name}{_SUFFIX}").read_bytes()
+    data = (_data_files() / f"{name}{_SUFFIX}").read_bytes()
     return decode_framework(data, f"{name}{_SUFFIX}")
 
 

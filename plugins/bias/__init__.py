@@ -12,13 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ledger.contracts import BiasFinding
 from ledger.hookspecs import hookimpl
 from ledger.pluginmanager import PluginError
-from plugins.bias.anchoring import Anchoring
-from plugins.bias.availability import Availability
-from plugins.bias.confirmation import Confirmation
-from plugins.bias.deficit import DeficitModel
-from plugins.bias.impact import ImpactBlindness
-from plugins.bias.overload import DataOverload
-from plugins.bias.reliability import UnevenReliability
+from plugins.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -38,15 +32,23 @@ __all__ = [
     "run_checks",
 ]
 
-BUILTIN_CHECKS: tuple[BiasCheck, ...] = (
-    DataOverload(), Anchoring(), Availability(), Confirmation(), UnevenReliability(), DeficitModel(),
-    ImpactBlindness(),
-)
+__getattr__ = lazy_exports(__name__, {
+    "BUILTIN_CHECKS": "plugins.bias.checks",
+    "Anchoring": "plugins.bias.anchoring",
+    "Availability": "plugins.bias.availability",
+    "Confirmation": "plugins.bias.confirmation",
+    "DeficitModel": "plugins.bias.deficit",
+    "ImpactBlindness": "plugins.bias.impact",
+    "DataOverload": "plugins.bias.overload",
+    "UnevenReliability": "plugins.bias.reliability",
+})
 
 
 @hookimpl
 def register_bias_checks(register: Callable[[BiasCheck], None]) -> None:
     """Register the built-in bias checks."""
+    from plugins.bias.checks import BUILTIN_CHECKS
+
     for check in BUILTIN_CHECKS:
         register(check)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import logging
 import warnings
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
@@ -23,10 +22,6 @@ if TYPE_CHECKING:
 
     from pypdf import PdfReader
 
-# pypdf logs the damage it repairs; without this, Python would print those records to standard error
-# whenever the application has not configured logging. Configured handlers still receive them.
-logging.getLogger("pypdf").addHandler(logging.NullHandler())
-
 #: Placed between pages in the stored text; ``pages`` records where each page begins.
 PAGE_SEPARATOR = "\n\f\n"
 MAX_PAGES = 5_000
@@ -35,6 +30,16 @@ MAX_TEXT_CHARS = 50_000_000
 MAX_STREAM_BYTES = 50 * 2**20
 #: The PDF header may follow junk, and the end-of-file marker may be followed by junk, within this many bytes.
 _MARKER_WINDOW = 1024
+
+
+def _quiet_pypdf() -> None:
+    """pypdf logs the damage it repairs; without a handler Python would print those records to standard error
+    whenever the application has not configured logging. Configured handlers still receive them."""
+    import logging
+
+    logger = logging.getLogger("pypdf")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
 
 
 class PdfImporter:
@@ -56,6 +61,7 @@ class PdfImporter:
                 f"{filename} has no end-of-file marker, so it was probably cut short while copying; copy "
                 "it again.",
             )
+        _quiet_pypdf()
         title, page_texts, metadata = _extract(data, filename)
         starts, offset = [], 0
         for text in page_texts:

@@ -8,12 +8,14 @@ entities and external references.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.contracts import ImportedSource
 from ledger.errors import ImportRejected
-from plugins.importers.safety import SafeZip
 from plugins.importers.text import title_from_filename
+
+if TYPE_CHECKING:
+    from plugins.importers.safety import SafeZip
 
 CONTENT_TYPES = "[Content_Types].xml"
 _CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
@@ -38,6 +40,8 @@ class DocxImporter:
 
     def read(self, data: bytes, filename: str) -> list[ImportedSource]:
         """One source holding the document's paragraphs and tables (cells by tab, rows by line)."""
+        from plugins.importers.safety import SafeZip  # zipfile and defusedxml load only for .docx files
+
         archive = SafeZip(data, filename)
         check_package(archive)
         title, text, metadata = _extract(data, filename)

@@ -13,16 +13,7 @@ from typing import TYPE_CHECKING, Final
 
 from ledger.errors import BadInput
 from ledger.hookspecs import hookimpl
-from plugins.language.rules import (
-    BUILTIN_RULES,
-    AbsoluteRule,
-    CausalClaimRule,
-    EnsureRule,
-    Phrase,
-    PhraseRule,
-    SafetyGuaranteeRule,
-)
-from plugins.language.text import CITATION, word_count
+from plugins.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -47,6 +38,16 @@ __all__ = [
     "word_count",
 ]
 
+__getattr__ = lazy_exports(__name__, {
+    **dict.fromkeys(
+        ("BUILTIN_RULES", "AbsoluteRule", "CausalClaimRule", "EnsureRule", "Phrase", "PhraseRule",
+         "SafetyGuaranteeRule"),
+        "plugins.language.rules",
+    ),
+    "CITATION": "plugins.language.text",
+    "word_count": "plugins.language.text",
+})
+
 #: Severity -> rank, least serious first.
 SEVERITY_ORDER: Final[Mapping[str, int]] = MappingProxyType({"info": 0, "warning": 1, "error": 2})
 
@@ -54,6 +55,8 @@ SEVERITY_ORDER: Final[Mapping[str, int]] = MappingProxyType({"info": 0, "warning
 @hookimpl
 def register_language_rules(register: Callable[[LanguageRule], None]) -> None:
     """Register the built-in report-language rules."""
+    from plugins.language.rules import BUILTIN_RULES
+
     for rule in BUILTIN_RULES:
         register(rule)
 
@@ -64,6 +67,8 @@ def lint_text(text: str, rules: Iterable[LanguageRule] | None = None) -> list[La
     To include third-party rules, pass
     ``ledger.pluginmanager.registered("register_language_rules")``.
     """
+    from plugins.language.rules import BUILTIN_RULES
+
     chosen = BUILTIN_RULES if rules is None else rules
     findings = [finding for rule in chosen for finding in rule.find(text)]
     return sorted(findings, key=lambda f: (f.offset, f.length, f.rule))
@@ -79,6 +84,8 @@ def per_10k_words(
     findings: Iterable[LanguageFinding], text: str, names: Iterable[str] = ()
 ) -> dict[str, float]:
     """Findings per rule per 10,000 words of ``text`` (0.0 for every rule when it has no words)."""
+    from plugins.language.text import word_count
+
     words = word_count(text)
     found = counts(findings, names)
     return {name: n * 10_000 / words if words else 0.0 for name, n in found.items()}

@@ -12,11 +12,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from ledger.hookspecs import hookimpl
-from plugins.reports.data import CsvWriter, JsonWriter
-from plugins.reports.html import HtmlWriter
-from plugins.reports.markdown import MarkdownWriter
-from plugins.reports.terminal import TerminalWriter
-from plugins.reports.word import DocxWriter
+from plugins.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -35,14 +31,22 @@ __all__ = [
     "writer_for_path",
 ]
 
-WRITERS: tuple[ReportWriter, ...] = (
-    TerminalWriter(), MarkdownWriter(), HtmlWriter(), JsonWriter(), CsvWriter(), DocxWriter(),
-)
+__getattr__ = lazy_exports(__name__, {
+    "WRITERS": "plugins.reports.writers",
+    "CsvWriter": "plugins.reports.data",
+    "JsonWriter": "plugins.reports.data",
+    "HtmlWriter": "plugins.reports.html",
+    "MarkdownWriter": "plugins.reports.markdown",
+    "TerminalWriter": "plugins.reports.terminal",
+    "DocxWriter": "plugins.reports.word",
+})
 
 
 @hookimpl
 def register_report_writers(register: Callable[[ReportWriter], None]) -> None:
     """Register the terminal, Markdown, HTML, JSON, CSV and Word writers."""
+    from plugins.reports.writers import WRITERS
+
     for writer in WRITERS:
         register(writer)
 
