@@ -11,13 +11,16 @@ import re
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cli.session import session
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ledger.inspection import Inspection
     from ledger.replay import Replay, Step
 
 FORMATS = ("text", "markdown", "html", "json")
@@ -58,7 +61,7 @@ def replay(target: str, at: int | datetime | None, fmt: str, output: Path | None
         inspection, area = load(s.ledger, s.inspection), target
     framework = framework_named(inspection.framework)
     area_of(framework, area)
-    data = replays.replay(s.ledger, inspection, area, at=at, framework=framework)
+    data = replays.replay(s.ledger, inspection, area, at=at, framework=framework, hidden=_blind(inspection))
     text = RENDERERS[fmt](data)
     if output is None:
         click.echo(text, nl=False)
@@ -68,6 +71,23 @@ def replay(target: str, at: int | datetime | None, fmt: str, output: Path | None
         except OSError as error:
             raise BadInput(f"Cannot write {output} ({error.strerror}); choose another file with -o.") from None
         click.echo(f"Wrote the replay of {area} to {output}.")
+
+
+def _blind(inspection: Inspection) -> Callable[[dict[str, Any]], bool]:
+    """What open blind coding rounds withhold from the person asking (nothing, when no round is open)."""
+    from ledger.errors import BadInput
+    from projections import ready
+    from projections.rounds import hidden_for
+
+    s = session()
+    try:
+        viewer = s.actor
+    except BadInput:
+        viewer = ""  # nobody named: every open round's codings stay withheld
+    return hidden_for(ready(s.ledger), inspection.id, viewer)
+
+
+WITHHELD = "{n} cited coding(s) withheld while a blind coding round is open"
 
 
 # --- text ------------------------------------------------------------------------------------
@@ -107,6 +127,8 @@ def _step_lines(step: Step) -> list[str]:
                          f"coded by {q.coder}{'' if q.verified else '; QUOTE DOES NOT VERIFY'}"
                          f"{f'; withdrawn at position {q.withdrawn_at}' if q.withdrawn_at else ''}")
             lines.append(f"      \"{' '.join(q.text.split())}\"")
+    if step.withheld:
+        lines.append(f"  ({WITHHELD.format(n=step.withheld)})")
     for h in step.hypotheses:
         lines.append(f"  Hypothesis [{h.hypothesis[:8]}] {h.text!r}: expects {h.expects}, {h.status}, "
                      f"{h.checks} check(s)")
@@ -196,6 +218,8 @@ def _html_step(step: Step) -> list[str]:
                        f"coded by {e(q.coder)}; coding {e(q.coding[:8])}{flag}</p>"
                        f"<blockquote>{e(q.text)}</blockquote></li>")
         out.append("</ul>")
+    if step.withheld:
+        out.append(f"<p class=\"meta\">{e(WITHHELD.format(n=step.withheld))}.</p>")
     for h in step.hypotheses:
         out.append(f"<h4>Hypothesis {e(h.hypothesis[:8])}: {e(h.text)}</h4>"
                    f"<p class=\"meta\">Expects {e(h.expects)}; {e(h.status)}; {h.checks} check(s).</p><ul>")

@@ -33,11 +33,21 @@ def build(kind: str) -> Any:
     from projections import ready
     from projections.report_data import BUILDERS
 
+    from ledger.errors import BadInput
+    from projections.rounds import hidden_for
+
     s = session()
     inspection, framework = framework_of_inspection()
     engine = ready(s.ledger)
     with engine.connect() as conn:
-        return BUILDERS[kind](conn, inspection.id, framework, as_at=s.ledger.last_position())
+        if kind != "draft":  # only the draft quotes codings; the others report grades and feedback
+            return BUILDERS[kind](conn, inspection.id, framework, as_at=s.ledger.last_position())
+        try:
+            viewer = s.actor
+        except BadInput:
+            viewer = ""  # nobody named: every open blind round's codings stay withheld
+        hidden = hidden_for(conn, inspection.id, viewer)
+        return BUILDERS[kind](conn, inspection.id, framework, as_at=s.ledger.last_position(), hidden=hidden)
 
 
 def draft_markdown() -> str:

@@ -112,6 +112,7 @@ class Step(msgspec.Struct, frozen=True, kw_only=True):
     differs: bool = False
     bias: tuple[BiasNote, ...] = ()
     bias_review_at: int | None = None
+    withheld: int = 0
 
 
 class Replay(msgspec.Struct, frozen=True, kw_only=True):
@@ -275,9 +276,13 @@ def record_step(position: int, e: Event) -> dict[str, Any]:
 
 def replay(
     ledger: Ledger, inspection: Inspection, area: str, *, at: int | datetime | None = None,
-    framework: Framework | None = None,
+    framework: Framework | None = None, hidden: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Replay:
-    """Replay the judgment of ``area`` (as it stood at ``at``, a ledger position or a time, when given)."""
+    """Replay the judgment of ``area`` (as it stood at ``at``, a ledger position or a time, when given).
+
+    ``hidden`` withholds cited codings the viewer may not see yet (another coder's, in an open blind round); it
+    is called with the coding's ``source``, ``coder`` and ``position``, and each step counts what it withheld.
+    """
     assert inspection.id is not None
     reader = _Reader(ledger, _cutoff(at))
     jid = judgment_id(inspection.id, area)
@@ -313,7 +318,11 @@ def replay(
         record = record_step(position, e)
         before, grade = grade, record["grade"]
         status = {"revised": "proposed"}.get(record["kind"], record["kind"])
-        evidence = tuple(reader.quote(c, position) for c in getattr(e, "codings", ()))
+        quotes = [(reader.quote(c, position), reader.history(c)[0][0]) for c in getattr(e, "codings", ())]
+        evidence = tuple(
+            q for q, coded_at in quotes
+            if hidden is None or not hidden({"source": q.source, "coder": q.coder, "position": coded_at})
+        )
         linked = tuple(reader.hypothesis(h, position) for h in getattr(e, "hypotheses", ()))
         steps.append(Step(
             **base, kind=record["kind"], grade=grade, what=_judgment_what(e, area, before, grade),
@@ -321,6 +330,7 @@ def replay(
             nearest=record["nearest"], warnings=tuple(record["warnings"]), evidence=evidence, hypotheses=linked,
             panel=reader.panel(e.panel) if isinstance(e, PanelRevised) else None,
             bias=latest_review[1] if latest_review else (), bias_review_at=latest_review[0] if latest_review else None,
+            withheld=len(quotes) - len(evidence),
         ))
     state = _state(jid, area, own)
     title = next((a.title for a in framework.areas if a.id == area), area) if framework else area

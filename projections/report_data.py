@@ -16,6 +16,8 @@ from uuid import UUID
 import msgspec
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy import Connection
 
     from ledger.contracts import Framework
@@ -265,7 +267,7 @@ def _themes(profile: dict[str, Any] | None, valence: str) -> list[str]:
 
 
 def _area_sections(conn: Connection, iid: str, area: Any, judgment: dict[str, Any] | None, codes: set[str],
-                   framework: Framework, records: list[tuple[str, ...]]) -> list[Section]:
+                   framework: Framework, records: list[tuple[str, ...]], hidden: Callable[[dict[str, Any]], bool] | None = None) -> list[Section]:
     from projections import evidence
     from projections.judgments import profile as evidence_profile
 
@@ -286,7 +288,7 @@ def _area_sections(conn: Connection, iid: str, area: Any, judgment: dict[str, An
     if area.kind == "overall":
         blocks.append(Paragraph(text="The sections below quote the evidence behind each key judgment.", emphasis="note"))
     sections = [Section(heading=area.title, anchor=f"area-{area.id}", blocks=tuple(blocks))]
-    chosen = evidence.vignettes(conn, iid, area.id, per_valence=3) if area.id in codes else {}
+    chosen = evidence.vignettes(conn, iid, area.id, per_valence=3, hidden=hidden) if area.id in codes else {}
     base = (area.id, area.title, judgment["grade"] if judgment else "", judgment["status"] if judgment else "",
             (judgment["nearest"] or "") if judgment else "")
     for valence, heading in (("strength", "Key strengths"), ("weakness", "Key weaknesses")):
@@ -319,7 +321,7 @@ def _area_sections(conn: Connection, iid: str, area: Any, judgment: dict[str, An
     return sections
 
 
-def draft(conn: Connection, inspection_id: Any, framework: Framework, *, as_at: int) -> Report:
+def draft(conn: Connection, inspection_id: Any, framework: Framework, *, as_at: int, hidden: Callable[[dict[str, Any]], bool] | None = None) -> Report:
     """The draft report: per judgment area the grade, the proximity narrative, key strengths and weaknesses
     illustrated by quoted vignettes with their provenance, and recommendations."""
     from projections import evidence
@@ -339,7 +341,7 @@ def draft(conn: Connection, inspection_id: Any, framework: Framework, *, as_at: 
         ),
     )
     tally: dict[str, list[int]] = {}
-    for item in evidence.codings(conn, iid):
+    for item in evidence.codings(conn, iid, hidden=hidden):
         row = tally.setdefault(item["code"].split("/")[0], [0, 0, 0])
         row[("strength", "weakness", "neutral").index(item["valence"])] += 1
     titles = {a.id: a.title for a in framework.areas}
@@ -349,7 +351,7 @@ def draft(conn: Connection, inspection_id: Any, framework: Framework, *, as_at: 
         overview, _bars("Strengths against weaknesses by judgment area", by_area, "evidence"),  # type: ignore[arg-type]
     ))]
     for area in framework.areas:
-        sections += _area_sections(conn, iid, area, judged.get(area.id), codes, framework, records)
+        sections += _area_sections(conn, iid, area, judged.get(area.id), codes, framework, records, hidden)
     return _report("draft", f"Draft report: {info['authority'] or info['reference']}",
                    f"Inspection {info['reference']} under {info['framework']}: a draft for quality assurance",
                    info, as_at, sections, DRAFT_COLUMNS, records)
