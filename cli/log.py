@@ -2,31 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import click
 
-from cli.session import json_option, out_json, session
+from cli.session import json_option, out_json, session, utc_time
 
 BASE_FIELDS = ("originator_id", "originator_version", "timestamp", "actor", "role", "type")
-
-
-def _when(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a time; use YYYY-MM-DD or YYYY-MM-DDTHH:MM.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @click.command()
 @click.option("--aggregate", metavar="ID", help="Only events of the aggregate whose id starts with ID.")
 @click.option("--type", "topic", metavar="TYPE", help="Only events of this type, e.g. Inspection.Opened (or a prefix: Inspection.).")
 @click.option("--actor", metavar="PERSON", help="Only events by this person.")
-@click.option("--since", callback=_when, help="Only events at or after this time (UTC unless stated).")
-@click.option("--until", callback=_when, help="Only events before this time.")
+@click.option("--since", callback=utc_time, help="Only events at or after this time (UTC unless stated).")
+@click.option("--until", callback=utc_time, help="Only events before this time.")
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many events (the latest).")
 @json_option
 def log(

@@ -8,14 +8,14 @@ one self-contained, printable, accessible file: no scripts, no external assets.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.session import session
+from cli.session import session, utc_time
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,11 +31,7 @@ def _at(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int 
         return None
     if value.strip().isdigit():
         return int(value)
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is neither a ledger position nor a time (YYYY-MM-DDTHH:MM).") from None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return utc_time(_ctx, _param, value)
 
 
 @click.command()

@@ -7,13 +7,13 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from cli.session import json_option, out_json, session
+from cli.session import json_option, out_json, session, utc_time
 from ledger.errors import BadInput
 
 if TYPE_CHECKING:
@@ -28,16 +28,6 @@ if TYPE_CHECKING:
 PROGRESS_AFTER = 20
 #: The longest title a note gets from its first line.
 NOTE_TITLE = 60
-
-
-def _when(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a time; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[+00:00].") from None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def read_text(value: str) -> str:
@@ -55,7 +45,7 @@ def source() -> None:
 @click.option("--kind", metavar="KIND", help="What the sources are (interview, case-record...), unless a file says.")
 @click.option("--case", metavar="ID", help="The child's case the sources are about, unless a file says.")
 @click.option("--annex-a", type=int, metavar="N", help="The Annex A list (1-11) the sources come from.")
-@click.option("--collected-at", callback=_when, metavar="TIME", help="When the evidence was gathered (UTC unless stated).")
+@click.option("--collected-at", callback=utc_time, metavar="TIME", help="When the evidence was gathered (UTC unless stated).")
 @click.option("--tier", metavar="TIER", help="Reliability tier: direct, practitioner or authority.")
 @click.option("--format", "format_", metavar="NAME", help="Read the files with this importer instead of guessing.")
 @click.option("--supersedes", metavar="SOURCE", help="The one file is a new version of this source; codings move to it.")

@@ -16,7 +16,7 @@ import msgspec
 
 from ledger import bias_review, hypothesis
 from ledger.application import storage_errors
-from ledger.coding import CodingRemapped, CodingUnplaced, CodingWithdrawn, SegmentCoded, quote_hash
+from ledger.coding import CodingRemapped, CodingWithdrawn, SegmentCoded, quote_hash
 from ledger.errors import NotFound
 from ledger.feedback import Given, feedback_id
 from ledger.judgment import Finalised, Moderated, PanelRevised, Proposed, Published, Revised, judgment_id

@@ -29,7 +29,7 @@ tracking = Table(
 )
 
 Batch = list[tuple[int, "Event"]]
-BATCH_SIZE = 2000
+BATCH_SIZE = 5000
 
 
 class Projection:
