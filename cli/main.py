@@ -45,6 +45,8 @@ COMMANDS: dict[str, str] = {
     "report": "cli.report:report",
     "lint": "cli.lint:lint",
     "annex-a": "cli.annex_a:annex_a",
+    "export": "cli.refi:export",
+    "import": "cli.refi:import_",
 }
 
 
