@@ -86,11 +86,15 @@ def state(text: str, area: str, codes: str, provisional_grade: str | None, expec
 @hypothesis.command("link")
 @click.argument("reference", metavar="HYPOTHESIS")
 @click.argument("coding_ref", metavar="CODING")
-@click.option("--supports", "stance", flag_value="supports", help="The coding supports the hypothesis.")
-@click.option("--contradicts", "stance", flag_value="contradicts", help="The coding contradicts it.")
-@click.option("--neutral", "stance", flag_value="neutral", help="The coding bears on it but neither way.")
-def link(reference: str, coding_ref: str, stance: str | None) -> None:
+@click.option("--supports", is_flag=True, help="The coding supports the hypothesis.")
+@click.option("--contradicts", is_flag=True, help="The coding contradicts it.")
+@click.option("--neutral", is_flag=True, help="The coding bears on it but neither way.")
+def link(reference: str, coding_ref: str, supports: bool, contradicts: bool, neutral: bool) -> None:
     """Link CODING to HYPOTHESIS as supporting, contradicting or neutral evidence."""
+    chosen = [name for name, on in (("supports", supports), ("contradicts", contradicts), ("neutral", neutral)) if on]
+    if len(chosen) > 1:
+        raise click.UsageError("Give one of --supports, --contradicts or --neutral, not several.")
+    stance = chosen[0] if chosen else None
     from ledger import hypothesis as hyp
     from ledger.coding import load as load_coding
     from ledger.source import Source

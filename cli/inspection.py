@@ -34,8 +34,14 @@ def inspection() -> None:
 @click.option("--ends", callback=_date, help="Last day of fieldwork (YYYY-MM-DD).")
 def open_(reference: str, authority: str, framework: str, starts: date | None, ends: date | None) -> None:
     """Open inspection REFERENCE (e.g. barnet-2017) with you as lead inspector, and make it current."""
+    from ledger.errors import BadInput
     from ledger.inspection import open_inspection
+    from ledger.pluginmanager import registered
 
+    frameworks = registered("register_frameworks")
+    if framework not in frameworks:
+        known = ", ".join(sorted(frameworks.items))
+        raise BadInput(f"{framework!r} is not a framework this installation knows; use one of: {known}.")
     s = session()
     opened = open_inspection(
         s.ledger, s.actor, reference, authority=authority, framework=framework, starts=starts, ends=ends
@@ -136,8 +142,11 @@ def member_add(person: str, role: str, name: str) -> None:
     from ledger.inspection import add_member
 
     s = session()
-    s.attempt(lambda: add_member(s.ledger, s.actor, s.inspection, person, Role(role), name))
-    click.echo(f"{person} joined {s.inspection} as {role}.")
+    before = s.attempt(lambda: add_member(s.ledger, s.actor, s.inspection, person, Role(role), name))
+    if before is None:
+        click.echo(f"{person} joined {s.inspection} as {role}.")
+    else:
+        click.echo(f"{person}'s role in {s.inspection} changed from {before} to {role}.")
 
 
 @click.group()

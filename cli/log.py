@@ -17,7 +17,7 @@ BASE_FIELDS = ("originator_id", "originator_version", "timestamp", "actor", "rol
 @click.option("--actor", metavar="PERSON", help="Only events by this person.")
 @click.option("--since", callback=utc_time, help="Only events at or after this time (UTC unless stated).")
 @click.option("--until", callback=utc_time, help="Only events before this time.")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many events (the latest).")
+@click.option("--limit", type=click.IntRange(min=1, max=10**9), help="At most this many events (the latest).")
 @json_option
 def log(
     aggregate: str | None, topic: str | None, actor: str | None, since: datetime | None,

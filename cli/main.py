@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "log": "cli.log:log",
     "verify": "cli.verify:verify",
     "checkpoint": "cli.checkpoint:checkpoint",
+    "backup": "cli.backup:backup",
     "plugins": "cli.plugins:plugins",
     "projections": "cli.projections:projections",
     "source": "cli.source:source",
@@ -104,8 +105,13 @@ def main(argv: list[str] | None = None) -> Any:
         return cli.main(args=argv, prog_name="evidence", standalone_mode=False)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
+    except click.UsageError as error:
+        # One line, like every other mistake: what was wrong, and where to read how to put it right.
+        context = error.ctx.command_path if error.ctx else "evidence"
+        click.echo(f"error: {error.format_message()} (see '{context} --help')", err=True)
+        sys.exit(error.exit_code)
     except click.ClickException as error:
-        error.show()
+        click.echo(f"error: {error.format_message()}", err=True)
         sys.exit(error.exit_code)
     except click.Abort:
         click.echo("Aborted.", err=True)
@@ -113,6 +119,12 @@ def main(argv: list[str] | None = None) -> Any:
     except LedgerError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code)
+    except OSError as error:
+        if error.filename is None or isinstance(error, BrokenPipeError):
+            raise
+        # A file or folder the user named cannot be read or written: their environment, not a bug.
+        click.echo(f"error: cannot use {error.filename} ({error.strerror}); choose another path.", err=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         click.echo("Interrupted; nothing half-written was kept.", err=True)
         sys.exit(130)

@@ -6,6 +6,8 @@ memo always points at exactly one thing. Amending keeps every earlier text.
 
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -46,6 +48,12 @@ def resolve_target(ledger: Ledger, inspection: Inspection, kind: str, ref: str |
         from ledger.codebook import load as load_codebook
 
         return load_codebook(ledger, inspection).resolve(ref)
+    if kind == "judgment":
+        from ledger import judgment
+
+        if re.fullmatch(r"[0-9a-fA-F-]{4,}", ref):  # a judgment's id, as 'judge list' prints it
+            return ledger.resolve(ref, [judgment.Proposed.TOPIC], "judgment").hex
+        return judgment.load(ledger, inspection, ref).id.hex  # an area: its judgment
     import importlib
     import importlib.util
 

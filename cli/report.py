@@ -81,14 +81,17 @@ def choose_writer(format_: str | None, out: Path | None) -> Any:
 def write_out(data: bytes, out: Path) -> None:
     """Write ``data`` to ``out`` whole or not at all (a temporary file renamed into place)."""
     temporary = None
+    target = out.resolve()  # write through a symbolic link, into the file it names
     try:
-        handle, temporary = tempfile.mkstemp(dir=out.resolve().parent, prefix=f".{out.name}.", suffix=".tmp")
+        if target.exists() and not target.is_file():
+            raise BadInput(f"{out} is not a regular file; choose a file to write the report to with --out.")
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
         umask = os.umask(0o022)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes the file private; give it the usual mode
-        os.replace(temporary, out)
+        os.replace(temporary, target)
     except OSError as error:
         if temporary is not None and os.path.exists(temporary):
             os.unlink(temporary)

@@ -49,6 +49,8 @@ class Session:
     @property
     def actor(self) -> str:
         """Who is acting: ``--as``, then ``EVIDENCE_USER``, then the config's user."""
+        if self._acting_as is not None and not self._acting_as.strip():
+            raise BadInput("--as was given an empty name; say who is acting, e.g. --as alice.")
         person = self._acting_as or os.environ.get("EVIDENCE_USER", "").strip() or self.located.config.user
         if not person:
             raise BadInput(
@@ -59,6 +61,8 @@ class Session:
     @property
     def inspection(self) -> str:
         """The inspection in hand: ``--inspection``, then ``EVIDENCE_INSPECTION``, then the config's current one."""
+        if self._inspection is not None and not self._inspection.strip():
+            raise BadInput("--inspection was given an empty reference; name the inspection, e.g. -i barnet-2017.")
         reference = (
             self._inspection or os.environ.get("EVIDENCE_INSPECTION", "").strip() or self.located.config.inspection
         )
@@ -105,6 +109,6 @@ def utc_time(_ctx: click.Context, _param: click.Parameter, value: str | None) ->
         return None
     try:
         moment = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    except (ValueError, OverflowError):
         raise click.BadParameter(f"{value!r} is not a time; use YYYY-MM-DD or YYYY-MM-DDTHH:MM[+00:00].") from None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

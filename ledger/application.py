@@ -16,6 +16,7 @@ from eventsourcing.persistence import IntegrityError, OperationalError, Persiste
 
 from ledger import chain, events
 from ledger.errors import Busy, Conflict, LedgerError, NotFound, StorageError
+from ledger.safety import check_durability
 from ledger.storage import stream
 from ledger.storage.url import Database, parse, recorder_env
 
@@ -88,6 +89,7 @@ class Ledger(Application):
             super().__init__(env=env)
             if self.database.kind == "postgresql":
                 self.recorder.datastore.pool.open(wait=True, timeout=5)
+            check_durability(self)
 
     # --- writing ------------------------------------------------------------------------------
 

@@ -282,6 +282,10 @@ def merge(ledger: Ledger, actor: str, inspection: Inspection, refs: list[str], i
     merged = tuple(dict.fromkeys(_changeable(codebook, r) for r in refs))
     if not merged or target in merged:
         raise BadInput("Name the codes to merge and a different code to merge them into (--into).")
+    for code in merged:
+        if target in codebook.descendants(code):
+            raise BadInput(f"Code {code} cannot be merged into {target}, which lies under it; merge the child up instead.")
+
     ledger.append(ledger.event(CodesMerged, codebook, actor, role, merged=merged, into=target,
                                rationale=_reason(rationale)))
 

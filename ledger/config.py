@@ -69,9 +69,18 @@ def locate(start: Path | None = None) -> Located:
             "No ledger here: no .evidence folder in this directory or above it; run 'evidence init' "
             "or set EVIDENCE_LEDGER_URL."
         )
-    if config.url.startswith("sqlite:///") and not Path(config.url[len("sqlite:///") :]).is_absolute():
-        config.url = f"sqlite:///{(folder / config.url[len('sqlite:///'):]).resolve()}"
-    return Located(url=config.url, folder=folder, config=config)
+    return Located(url=resolve_url(config.url, folder), folder=folder, config=config)
+
+
+def resolve_url(url: str, folder: Path) -> str:
+    """A relative SQLite path in the config is relative to the ``.evidence`` folder (which can then be moved).
+
+    Only the returned URL is absolute; the config keeps what the user wrote.
+    """
+    path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else None
+    if path is not None and not Path(path).is_absolute():
+        return f"sqlite:///{(folder / path).resolve()}"
+    return url
 
 
 def default_url() -> str:

@@ -156,20 +156,27 @@ def open_inspection(
     return Inspection.project(None, [event])  # type: ignore[return-value]
 
 
-def add_member(ledger: Ledger, actor: str, reference: str, person: str, role: Role, name: str = "") -> None:
-    """Record that ``person`` joined the team in ``role`` (lead inspectors only)."""
+def add_member(ledger: Ledger, actor: str, reference: str, person: str, role: Role, name: str = "") -> Role | None:
+    """Record that ``person`` joined the team in ``role`` (lead inspectors only); returns their earlier role."""
     inspection = load(ledger, reference)
     acting_role = inspection.require(actor, "member.add")
     if not re.match(r"^[\w.@-]{1,64}$", person or ""):
         raise BadInput(f"{person!r} is not a person id; use letters, digits, '.', '_', '@' or '-'.")
     if inspection.members.get(person) == role:
         raise AlreadyExists(f"{person} is already {roles._article(role)} {role} in {reference}.")
+    leads = [p for p, r in inspection.members.items() if r == Role.LEAD]
+    if leads == [person] and role != Role.LEAD:
+        raise BadInput(
+            f"{person} is the only lead inspector of {reference}; add another lead inspector first, "
+            "so that someone can still manage the inspection."
+        )
     ledger.append(
         ledger.event(
             MemberJoined, inspection, actor, acting_role,
             person=person, member_role=role, display_name=name.strip() or person,
         )
     )
+    return inspection.members.get(person)
 
 
 def enter_stage(ledger: Ledger, actor: str, reference: str, stage: Stage) -> None:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 
 from ledger import events
+from ledger.errors import BadInput
 
 if TYPE_CHECKING:
     from ledger.events import Event
+
+
+#: A JSON-escaped NUL (an escaped backslash before "u0000" is a literal backslash, not a NUL).
+_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 class MsgspecMapper(Mapper):
@@ -17,6 +23,10 @@ class MsgspecMapper(Mapper):
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         state = events.encode(domain_event)
+        if b"\\u0000" in state and _NUL.search(state):
+            raise BadInput(
+                "The text contains a NUL character (\\0), which the ledger cannot store; remove it and try again."
+            )
         if self.compressor:
             state = self.compressor.compress(state)
         if self.cipher:

@@ -32,7 +32,8 @@ INT64 = (-(2**63), 2**63 - 1)
 ZONES = st.sampled_from(
     [dt.UTC, dt.timezone(dt.timedelta(hours=1)), dt.timezone(dt.timedelta(hours=-5, minutes=-30))]
 )
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
+#: Any text the ledger stores: everything but surrogates and NUL (which the mapper refuses, see below).
+TEXT = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30)
 #: What an ``Any`` field can hold and get back unchanged: JSON's own types (arrays decode as lists).
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(*INT64) | st.floats(allow_nan=False, allow_infinity=False) | TEXT,
@@ -200,3 +201,25 @@ def test_version_2_payload_carries_its_class_version() -> None:
     assert state["class_version"] == MemberJoined.CLASS_VERSION == 2
     assert state["display_name"] == "Bob"
     assert decode(MemberJoined.TOPIC, encode(event)) == event
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\x00", "quote \\\x00 after a backslash"])
+def test_the_mapper_refuses_a_nul_character(text: str) -> None:
+    """PostgreSQL cannot store NUL in text, so no backend accepts it: one clear error, before anything is written."""
+    from ledger.errors import BadInput
+    from ledger.memo import Written
+
+    event = Written(originator_id=uuid.uuid4(), originator_version=1, timestamp=dt.datetime.now(dt.UTC),
+                    actor="alice", role=Role.INSPECTOR, inspection=uuid.uuid4(), target_kind="inspection",
+                    target="x", text=text)
+    with pytest.raises(BadInput, match="NUL character"):
+        MAPPER.to_stored_event(event)
+
+
+def test_a_literal_backslash_u0000_is_not_a_nul() -> None:
+    from ledger.memo import Written
+
+    event = Written(originator_id=uuid.uuid4(), originator_version=1, timestamp=dt.datetime.now(dt.UTC),
+                    actor="alice", role=Role.INSPECTOR, inspection=uuid.uuid4(), target_kind="inspection",
+                    target="x", text="a\\u0000b")
+    assert MAPPER.to_domain_event(MAPPER.to_stored_event(event)) == event

@@ -73,6 +73,10 @@ def recorder_env(db: Database) -> dict[str, str]:
         "MAPPER_TOPIC": "ledger.mapper:MsgspecMapper",
         "TRANSCODER_TOPIC": "ledger.mapper:NullTranscoder",
         "IS_SNAPSHOTTING_ENABLED": "no",
+        # Pinned, so that a stray variable in the environment cannot change how events are stored.
+        "CIPHER_TOPIC": "",
+        "CIPHER_KEY": "",
+        "COMPRESSOR_TOPIC": "",
     }
     if db.kind == "sqlite":
         env |= {

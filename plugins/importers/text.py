@@ -138,9 +138,10 @@ def _collected_at(value: str, key: str, filename: str) -> datetime:
             f"{key} {value!r} is not an ISO date or date-time",
             "write it like 2024-03-05 or 2024-03-05T14:30:00+00:00",
         ) from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise _bad(filename, f"{key} {value!r} is outside the dates a clock can hold", "check the year") from None
 
 
 def _annex_a(value: str, key: str, filename: str) -> int:
