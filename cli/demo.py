@@ -7,6 +7,7 @@ The ledger is made in DIR (default ``./evidence-demo``) exactly as ``evidence in
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -21,16 +22,17 @@ def demo(directory: Path, seed: int) -> None:
     from cli.replay import render_text
     from ledger import replay as replays
     from ledger.application import Ledger
-    from ledger.config import FOLDER, Config, default_url, read_config, write_config
+    from ledger.config import FOLDER, Config, default_url, read_config, resolve_url, write_config
     from ledger.errors import AlreadyExists
     from ledger.inspection import load
     from ledger.pluginmanager import registered
 
     folder = directory / FOLDER
-    config = read_config(folder) if (folder / "config.toml").exists() else Config(url=default_url())
-    url = config.url
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_absolute():
-        url = f"sqlite:///{(folder / url[len('sqlite:///'):]).resolve()}"
+    if (folder / "config.toml").exists():
+        config = read_config(folder)
+    else:  # a new ledger: the embedded default, unless EVIDENCE_LEDGER_URL names another database
+        config = Config(url=os.environ.get("EVIDENCE_LEDGER_URL", "").strip() or default_url())
+    url = resolve_url(config.url, folder)
     if (folder / "config.toml").exists():
         ledger = Ledger(url)
         try:

@@ -16,7 +16,7 @@ from ledger.errors import AlreadyExists
 def init(url: str | None, user: str, directory: Path) -> None:
     """Create a ledger in DIRECTORY (default: here): a .evidence folder with its config and database."""
     from ledger.application import Ledger
-    from ledger.config import FOLDER, Config, default_url, read_config, write_config
+    from ledger.config import FOLDER, Config, default_url, read_config, resolve_url, write_config
     from ledger.storage.url import parse
 
     folder = directory / FOLDER
@@ -24,11 +24,8 @@ def init(url: str | None, user: str, directory: Path) -> None:
         existing = read_config(folder)
         raise AlreadyExists(f"A ledger exists already in {folder} (at {existing.url}); nothing was changed.")
     chosen = url or default_url()
-    db = parse(chosen)  # refuse a malformed URL before creating anything
-    if db.kind == "sqlite" and not Path(db.path).is_absolute():
-        target = f"sqlite:///{(folder / db.path).resolve()}"
-    else:
-        target = chosen
+    parse(chosen)  # refuse a malformed URL before creating anything
+    target = resolve_url(chosen, folder)
     folder.mkdir(parents=True, exist_ok=True)
     try:
         Ledger(target, create=True).close()

@@ -42,7 +42,7 @@ def _open() -> tuple[Ledger, Inspection, Engine]:
     return s.ledger, inspection, ready(s.ledger)
 
 
-def _hidden(engine: Engine, inspection: Inspection) -> Callable[[dict[str, Any]], bool]:
+def blind_filter(engine: Engine, inspection: Inspection) -> Callable[[dict[str, Any]], bool]:
     """What open blind double-coding rounds hide from the person acting (nobody named: every round coding)."""
     from ledger.errors import BadInput
     from projections.rounds import hidden_for
@@ -53,6 +53,27 @@ def _hidden(engine: Engine, inspection: Inspection) -> Callable[[dict[str, Any]]
         viewer = ""
     assert inspection.id is not None
     return hidden_for(engine, inspection.id, viewer)
+
+
+def hidden_codings(engine: Engine, inspection: Inspection) -> set[str]:
+    """The ids (hex) of the inspection's codings, withdrawn ones too, that open rounds hide from the person acting.
+
+    For commands that show things pointing at codings (memos, hypothesis links); empty when no round is open.
+    """
+    from projections.evidence import codings as find_codings
+    from projections.rounds import round_list
+
+    assert inspection.id is not None
+    with engine.connect() as conn:
+        if not round_list(conn, inspection.id, only_open=True):
+            return set()
+    hidden = blind_filter(engine, inspection)
+    with engine.connect() as conn:
+        rows = find_codings(conn, inspection.id, include_withdrawn=True, context=0)
+    return {row["id"] for row in rows if hidden(row)}
+
+
+WITHHELD = "{n} {what} withheld while a blind coding round is open"
 
 
 def _code(ledger: Ledger, inspection: Inspection, ref: str) -> str:
@@ -115,7 +136,7 @@ def codings(
         rows = find_codings(
             conn, inspection.id, code=code, with_children=with_children, valence=valence, case=case, coder=coder,
             kind=str(parse_kind(kind)) if kind else None, source=source, include_withdrawn=include_withdrawn,
-            context=width, hidden=_hidden(engine, inspection),
+            context=width, hidden=blind_filter(engine, inspection),
         )
     if as_json:
         out_json(rows)
@@ -173,7 +194,7 @@ def coverage(as_json: bool) -> None:
 
     _, inspection, engine = _open()
     with engine.connect() as conn:
-        data = measure(conn, inspection.id)
+        data = measure(conn, inspection.id, hidden=blind_filter(engine, inspection))
     if as_json:
         out_json(data)
         return
@@ -208,7 +229,7 @@ def vignettes(code_ref: str, with_children: bool, per_valence: int, as_json: boo
     code = _code(ledger, inspection, code_ref)
     with engine.connect() as conn:
         data = pick(conn, inspection.id, code, with_children=with_children, per_valence=per_valence,
-                    hidden=_hidden(engine, inspection))
+                    hidden=blind_filter(engine, inspection))
     if as_json:
         out_json(data)
         return

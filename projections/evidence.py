@@ -132,16 +132,24 @@ def _texts(conn: Connection, ids: set[str]) -> dict[str, str]:
     return {row.id: row.text for row in conn.execute(query, {"ids": sorted(ids)})}
 
 
-def code_tree(bind: Bind, inspection_id: str | uuid.UUID) -> list[dict[str, Any]]:
+def code_tree(
+    bind: Bind, inspection_id: str | uuid.UUID, *, hidden: Callable[[dict[str, Any]], bool] | None = None,
+) -> list[dict[str, Any]]:
     """The code tree depth-first, with each code's status and its codings (merged codes count under the target).
 
     ``codings``: codings under the code itself; ``total``: with its descendants. Withdrawn codings, and codings
-    on withdrawn sources, are not counted.
+    on withdrawn sources, are not counted; nor are the coding rows (as ``codings`` gives them) ``hidden`` returns
+    True for (blind double-coding rounds use it).
     """
     iid = _hex(inspection_id)
     with _connected(bind) as conn:
         tree = CodeTree.load(conn, iid)
-        counts = _active_counts(conn, iid)
+        if hidden is None:
+            counts = _active_counts(conn, iid)
+        else:
+            counts = {}
+            for row in codings(conn, iid, hidden=hidden, context=0):
+                counts[row["original_code"]] = counts.get(row["original_code"], 0) + 1
     direct: dict[str, int] = {}
     for code, count in counts.items():
         direct[tree.current(code)] = direct.get(tree.current(code), 0) + count
@@ -232,11 +240,14 @@ def _finish(table: dict[Any, dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def coverage(bind: Bind, inspection_id: str | uuid.UUID) -> dict[str, Any]:
+def coverage(
+    bind: Bind, inspection_id: str | uuid.UUID, *, hidden: Callable[[dict[str, Any]], bool] | None = None,
+) -> dict[str, Any]:
     """How much of the evidence has been coded: sources not yet coded, and the work per inspector and per day.
 
     A source is coded when at least one coding (not withdrawn) rests on it. Current sources only (not superseded
     or withdrawn) count as the evidence base; ``sources_registered`` counts every registration, day by day (UTC).
+    ``hidden`` leaves out the codings it returns True for, given ``source`` (current), ``coder`` and ``position``.
     """
     iid = _hex(inspection_id)
     c, x, s = codings_table.c, changes.c, sources_table.c
@@ -246,13 +257,16 @@ def coverage(bind: Bind, inspection_id: str | uuid.UUID) -> dict[str, Any]:
             select(s.id, s.title, s.kind, s.case_ref, s.collector, s.registered_at, s.registered_on,
                    s.superseded_by, s.withdrawn).where(s.inspection_id == iid).order_by(s.position)
         ).all()
-        work = conn.execute(
-            select(source_now, c.coder, c.coded_on, func.count())
-            .select_from(codings_table.outerjoin(changes, x.id == c.id))
-            .where(c.inspection_id == iid, x.withdrawn.is_not(True))
-            .group_by(source_now, c.coder, c.coded_on)
-            .order_by(source_now, c.coder, c.coded_on)
-        ).all()
+        if hidden is None:
+            work = conn.execute(
+                select(source_now, c.coder, c.coded_on, func.count())
+                .select_from(codings_table.outerjoin(changes, x.id == c.id))
+                .where(c.inspection_id == iid, x.withdrawn.is_not(True))
+                .group_by(source_now, c.coder, c.coded_on)
+                .order_by(source_now, c.coder, c.coded_on)
+            ).all()
+        else:
+            work = _visible_work(conn, iid, source_now, hidden)
     current = {r.id: r for r in registered if r.superseded_by is None and not r.withdrawn}
     people: dict[Any, dict[str, Any]] = {}
     days: dict[Any, dict[str, Any]] = {}
@@ -289,6 +303,25 @@ def coverage(bind: Bind, inspection_id: str | uuid.UUID) -> dict[str, Any]:
         "by_inspector": _finish(people), "by_day": _finish(days), "by_inspector_day": _finish(pairs),
         "by_kind": [kinds[k] | {"uncoded": kinds[k]["sources"] - kinds[k]["coded"]} for k in sorted(kinds)],
     }
+
+
+def _visible_work(
+    conn: Connection, iid: str, source_now: Any, hidden: Callable[[dict[str, Any]], bool],
+) -> list[tuple[str, str, Any, int]]:
+    """(current source, coder, day, codings) like the grouped work query, without the codings ``hidden`` hides."""
+    c, x = codings_table.c, changes.c
+    rows = conn.execute(
+        select(source_now.label("source"), c.coder, c.coded_on, c.position)
+        .select_from(codings_table.outerjoin(changes, x.id == c.id))
+        .where(c.inspection_id == iid, x.withdrawn.is_not(True))
+        .order_by(c.position)
+    ).all()
+    tally: dict[tuple[str, str, Any], int] = {}
+    for row in rows:
+        if not hidden({"source": row.source, "coder": row.coder, "position": row.position}):
+            key = (row.source, row.coder, row.coded_on)
+            tally[key] = tally.get(key, 0) + 1
+    return [(*key, count) for key, count in sorted(tally.items())]
 
 
 def _score(item: dict[str, Any]) -> tuple[int, list[str]]:

@@ -107,3 +107,18 @@ def test_checkpoint_roundtrips_as_json(built):
     ledger, _, private, _ = built
     signed = sign(ledger, private)
     assert msgspec.json.decode(msgspec.json.encode(signed), type=Checkpoint) == signed
+
+
+def test_verify_json_reports_the_first_bad_position_and_exits_non_zero(team) -> None:  # noqa: ANN001
+    path = team.url[len("sqlite:///"):]
+    conn = _raw(path)
+    original = conn.execute("SELECT state FROM stored_events WHERE rowid = 2").fetchone()[0]
+    conn.execute("UPDATE stored_events SET state = ? WHERE rowid = 2", (original.replace(b"bob", b"bib"),))
+    conn.commit()
+    result = team("verify", "--json")
+    assert result.code == 6
+    assert msgspec.json.decode(result.out) == {
+        "verified": 1, "first_bad_position": 2,
+        "error": "The event at ledger position 2 does not match its digest (its content was altered).",
+    }
+    assert result.err.count("\n") == 1 and "position 2" in result.err
