@@ -209,12 +209,18 @@ def _tree_rows(book: CodebookState, counts: dict[str, tuple[int, int]] | None) -
 
 
 def _counts(inspection: Inspection) -> dict[str, tuple[int, int]]:
-    """Code id -> (its own current codings, with its descendants'), from the read side."""
+    """Code id -> (its own current codings, with its descendants'), from the read side.
+
+    Codings an open blind double-coding round hides from the person asking are not counted.
+    """
+    from cli.retrieval import blind_filter
     from projections import ready
     from projections.evidence import code_tree
 
-    with ready(session().ledger).connect() as conn:
-        return {row["id"]: (row["codings"], row["total"]) for row in code_tree(conn, inspection.id)}
+    engine = ready(session().ledger)
+    hidden = blind_filter(engine, inspection)
+    with engine.connect() as conn:
+        return {row["id"]: (row["codings"], row["total"]) for row in code_tree(conn, inspection.id, hidden=hidden)}
 
 
 @code.command("tree")

@@ -2,6 +2,8 @@
 
 ``state``, ``link``, ``revise``, ``accept`` and ``reject`` are appends (no SQLAlchemy); ``check`` reads the
 codings from the projections, then logs the search; ``list``, ``show`` and ``matrix`` read the projections.
+While a blind double-coding round is open, codings it hides from the person asking are neither searched by
+``check`` nor shown as links by ``list``, ``show`` and ``matrix``; each says how many it withheld.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import click
 from cli.session import json_option, out_json, session
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ledger.hypothesis import Candidate, Checked
 
 GRADES = ("outstanding", "good", "requires-improvement", "inadequate")
@@ -113,6 +117,14 @@ def link(reference: str, coding_ref: str, supports: bool, contradicts: bool, neu
 
 def candidates(ledger: Any, inspection: Any, found: Any) -> tuple[list[Candidate], list[str], int]:
     """The current codings under the hypothesis's codes, the inspection's cases, and the position they reflect."""
+    pool, cases, through, _ = visible_candidates(ledger, inspection, found, None)
+    return pool, cases, through
+
+
+def visible_candidates(
+    ledger: Any, inspection: Any, found: Any, hidden: Callable[[dict[str, Any]], bool] | None,
+) -> tuple[list[Candidate], list[str], int, int]:
+    """As ``candidates``, without the codings ``hidden`` hides; the last item counts the candidates withheld."""
     import uuid
 
     from ledger.coding import Valence
@@ -127,12 +139,14 @@ def candidates(ledger: Any, inspection: Any, found: Any) -> tuple[list[Candidate
             for row in evidence.codings(conn, inspection.id, code=code, with_children=True, context=0):
                 rows.setdefault(row["id"], row)
         cases = sorted({src["case"] for src in evidence.sources(conn, inspection.id, current_only=True) if src["case"]})
+    placed = [r for r in rows.values() if not r["unplaced"]]
+    shown = [r for r in placed if hidden is None or not hidden(r)]
     out = [
         Candidate(coding=uuid.UUID(r["id"]), code=r["code"], valence=Valence(r["valence"]), source=uuid.UUID(r["source"]),
                   coder=r["coder"], case=r["case"])
-        for r in rows.values() if not r["unplaced"]
+        for r in shown
     ]
-    return out, cases, through
+    return out, cases, through, len(placed) - len(shown)
 
 
 @hypothesis.command("check")
@@ -140,10 +154,12 @@ def candidates(ledger: Any, inspection: Any, found: Any) -> tuple[list[Candidate
 @json_option
 def check(reference: str, as_json: bool) -> None:
     """Search for evidence against HYPOTHESIS (every inspector, every case), log the search, and print it."""
+    from cli.retrieval import WITHHELD, blind_filter
     from ledger import hypothesis as hyp
     from ledger.codebook import load as load_codebook
     from ledger.events import describe
     from ledger.inspection import load
+    from projections import ready
 
     s = session()
     seen: dict[str, Any] = {}
@@ -151,14 +167,15 @@ def check(reference: str, as_json: bool) -> None:
     def attempt() -> Checked:
         inspection = load(s.ledger, s.inspection)
         found = hyp.load(s.ledger, reference, inspection)
-        pool, cases, through = candidates(s.ledger, inspection, found)
-        seen.update({c.coding.hex: c for c in pool}, hypothesis=found)
+        hidden = blind_filter(ready(s.ledger), inspection)
+        pool, cases, through, withheld = visible_candidates(s.ledger, inspection, found, hidden)
+        seen.update({c.coding.hex: c for c in pool}, hypothesis=found, withheld=withheld)
         return hyp.check(s.ledger, s.actor, inspection, found, load_codebook(s.ledger, inspection), pool, cases,
                          through=through)
 
     event = s.attempt(attempt)
     if as_json:
-        out_json(describe(event))
+        out_json(describe(event) | {"withheld": seen["withheld"]})
         return
     found, c = seen["hypothesis"], event.counts
     click.echo(f"Disconfirming-evidence search for hypothesis {found.id.hex[:8]} (expects {found.expects}): "
@@ -173,6 +190,8 @@ def check(reference: str, as_json: bool) -> None:
         click.echo(f"  {cid.hex[:8]}  {item.valence}  {item.code}  case {item.case or '-'}  by {item.coder}{mark}")
     if event.cases_not_considered:
         click.echo(f"  cases not yet considered: {', '.join(event.cases_not_considered)}")
+    if seen["withheld"]:
+        click.echo(f"  {WITHHELD.format(n=seen['withheld'], what='coding(s)')}; not searched")
     click.echo("Logged as a Hypothesis.Checked event.")
 
 
@@ -210,7 +229,9 @@ def reject(reference: str, rationale: str) -> None:
     click.echo(f"Rejected hypothesis {_decide(hyp.reject, reference, rationale)}.")
 
 
-def _read(query: Any, *args: Any) -> Any:
+def _read(query: Any, *args: Any) -> tuple[Any, set[str]]:
+    """What ``query`` returns for the current inspection, and the codings open blind rounds hide from the reader."""
+    from cli.retrieval import hidden_codings
     from ledger.inspection import load
     from projections import ready
 
@@ -218,7 +239,23 @@ def _read(query: Any, *args: Any) -> Any:
     inspection = load(s.ledger, s.inspection)
     engine = ready(s.ledger)
     with engine.connect() as conn:
-        return query(conn, inspection.id, *args)
+        data = query(conn, inspection.id, *args)
+    return data, hidden_codings(engine, inspection)
+
+
+def _withhold(head: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
+    """A hypothesis without its links to hidden codings (counts follow) nor hidden codings among its checks' finds.
+
+    ``withheld`` says how many links were taken out; the counts a check recorded stay as they were logged.
+    """
+    links = [ln for ln in head["links"] if ln["coding_id"] not in hidden]
+    current = [ln for ln in links if ln["current"]]
+    checks = [
+        ch | {key: [cid for cid in ch[key] if cid not in hidden] for key in ("contrary", "contrary_unlinked")}
+        for ch in head["checks"]
+    ]
+    counts = {stance: sum(ln["stance"] == stance for ln in current) for stance in ("supports", "contradicts", "neutral")}
+    return head | counts | {"links": links, "checks": checks, "withheld": len(head["links"]) - len(links)}
 
 
 @hypothesis.command("list")
@@ -228,7 +265,8 @@ def list_(area: str | None, as_json: bool) -> None:
     """List the current inspection's hypotheses with their evidence counts and status."""
     from projections.hypotheses import hypotheses
 
-    rows = _read(hypotheses, area)
+    found, hidden = _read(hypotheses, area)
+    rows = [_withhold(h, hidden) for h in found]
     if as_json:
         out_json(rows)
         return
@@ -239,6 +277,11 @@ def list_(area: str | None, as_json: bool) -> None:
         view = h["provisional_grade"] or f"expects {h['expects']}"
         click.echo(f"{h['short']}  {h['status']:<8} {h['area']:<16} {view:<22} +{h['supports']} -{h['contradicts']} "
                    f"~{h['neutral']}  {checked:<9}  {h['text']}")
+    withheld = sum(h["withheld"] for h in rows)
+    if withheld:
+        from cli.retrieval import WITHHELD
+
+        click.echo(WITHHELD.format(n=withheld, what="linked coding(s)") + "; not counted.")
 
 
 @hypothesis.command("show")
@@ -246,6 +289,7 @@ def list_(area: str | None, as_json: bool) -> None:
 @json_option
 def show(reference: str, as_json: bool) -> None:
     """Show HYPOTHESIS: its history, linked evidence and disconfirming-evidence checks."""
+    from cli.retrieval import WITHHELD, hidden_codings
     from ledger import hypothesis as hyp
     from ledger.errors import NotFound
     from ledger.inspection import load
@@ -253,11 +297,14 @@ def show(reference: str, as_json: bool) -> None:
     from projections.hypotheses import hypothesis as one
 
     s = session()
-    found = hyp.load(s.ledger, reference, load(s.ledger, s.inspection))
-    with ready(s.ledger).connect() as conn:
+    inspection = load(s.ledger, s.inspection)
+    found = hyp.load(s.ledger, reference, inspection)
+    engine = ready(s.ledger)
+    with engine.connect() as conn:
         data = one(conn, found.id)
     if data is None:
         raise NotFound(f"Hypothesis {reference} is not in the projections; run 'evidence projections rebuild'.")
+    data = _withhold(data, hidden_codings(engine, inspection))
     if as_json:
         out_json(data)
         return
@@ -271,6 +318,8 @@ def show(reference: str, as_json: bool) -> None:
         gone = "" if ln["current"] else "  (no longer current)"
         click.echo(f"  link  {ln['coding_id'][:8]}  {ln['stance']:<11} {ln['valence']:<8} {ln['code']}  case "
                    f"{ln['case'] or '-'}{gone}")
+    if data["withheld"]:
+        click.echo(f"  {WITHHELD.format(n=data['withheld'], what='linked coding(s)')}")
     for ch in data["checks"]:
         counts = ch["counts"]
         click.echo(f"  check {ch['position']:>6}  by {ch['actor']}: {counts['contrary']} contrary "
@@ -285,7 +334,8 @@ def matrix(area: str, as_json: bool) -> None:
     """Show the competing-hypotheses matrix of AREA: each linked coding against each hypothesis."""
     from projections.hypotheses import matrix as build
 
-    data = _read(build, area)
+    built, hidden = _read(build, area)
+    data = _without_rows(built, hidden)
     if as_json:
         out_json(data)
         return
@@ -303,3 +353,18 @@ def matrix(area: str, as_json: bool) -> None:
     for h, total in zip(heads, data["diagnostic_summary"], strict=True):
         click.echo(f"{h['short']}: {total['inconsistent']} inconsistent, {total['consistent']} consistent "
                    f"(diagnostic evidence) — {h['text']}")
+    if data["withheld"]:
+        from cli.retrieval import WITHHELD
+
+        click.echo(WITHHELD.format(n=data["withheld"], what="linked coding(s)") + "; not in the matrix.")
+
+
+def _without_rows(data: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
+    """The matrix without rows for hidden codings (its summary counted again); ``withheld`` says how many went."""
+    rows = [row for row in data["evidence"] if row["coding"] not in hidden]
+    summary = []
+    for index, total in enumerate(data["diagnostic_summary"]):
+        column = [row["cells"][index]["cell"] for row in rows if row["diagnostic"]]
+        summary.append({"hypothesis": total["hypothesis"],
+                        **{k: column.count(k) for k in ("consistent", "inconsistent", "neutral")}})
+    return data | {"evidence": rows, "diagnostic_summary": summary, "withheld": len(data["evidence"]) - len(rows)}

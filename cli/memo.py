@@ -7,11 +7,11 @@ memo always points at exactly one thing. Amending keeps every earlier text.
 from __future__ import annotations
 
 import re
-
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from cli.retrieval import WITHHELD
 from cli.session import json_option, out_json, session
 from cli.source import read_text
 from ledger.errors import BadInput
@@ -133,16 +133,29 @@ def list_(kind: str | None, target_ref: str | None, as_json: bool) -> None:
     target = resolve_target(s.ledger, inspection, kind, target_ref) if target_ref or kind == "inspection" else None
     engine = ready(s.ledger)
     with engine.connect() as conn:
-        rows = memos(conn, inspection.id, target_kind=kind, target=target)
+        found = memos(conn, inspection.id, target_kind=kind, target=target)
+    rows = _visible(engine, inspection, found)
     if as_json:
         out_json(rows)
         return
     if not rows:
         click.echo("No memos yet; write one with 'evidence memo add --on KIND ID TEXT'.")
+    if len(rows) < len(found):
+        click.echo(WITHHELD.format(n=len(found) - len(rows), what="memo(s) on codings"))
     for row in rows:
         shown = _shown(row["target_kind"], row["target"], inspection.reference)
         first = row["text"].splitlines()[0] if row["text"] else ""
         click.echo(f"{row['id'][:8]}  {row['target_kind']:<10} {shown:<12} {row['author']:<12} {first}")
+
+
+def _visible(engine: Any, inspection: Inspection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The memo rows left when memos on codings an open blind round hides from the person acting are taken out."""
+    from cli.retrieval import hidden_codings
+
+    if not any(row["target_kind"] == "coding" for row in rows):
+        return rows
+    hidden = hidden_codings(engine, inspection)
+    return [row for row in rows if not (row["target_kind"] == "coding" and row["target"] in hidden)]
 
 
 def _shown(kind: str, target: str, reference: str) -> str:
@@ -163,8 +176,19 @@ def show(memo_ref: str, as_json: bool) -> None:
     from ledger.memo import load as load_memo
 
     s = session()
-    state = load_memo(s.ledger, memo_ref, load(s.ledger, s.inspection))
+    inspection = load(s.ledger, s.inspection)
+    state = load_memo(s.ledger, memo_ref, inspection)
     assert state.id is not None
+    if state.target_kind == "coding":
+        from cli.retrieval import hidden_codings
+        from ledger.errors import NotFound
+        from projections import ready
+
+        if state.target in hidden_codings(ready(s.ledger), inspection):
+            raise NotFound(
+                f"Memo {memo_ref} is on a coding withheld from you while a blind coding round is open; "
+                "read it once the round is closed."
+            )
     data = {
         "id": state.id.hex, "target_kind": state.target_kind, "target": state.target, "author": state.author,
         "text": state.text, "written_at": state.created_on.isoformat() if state.created_on else None,

@@ -42,16 +42,22 @@ def _open() -> tuple[Ledger, Inspection, Engine]:
     return s.ledger, inspection, ready(s.ledger)
 
 
-def blind_filter(engine: Engine, inspection: Inspection) -> Callable[[dict[str, Any]], bool]:
-    """What open blind double-coding rounds hide from the person acting (nobody named: every round coding)."""
-    from ledger.errors import BadInput
-    from projections.rounds import hidden_for
+def blind_filter(engine: Engine, inspection: Inspection) -> Callable[[dict[str, Any]], bool] | None:
+    """What open blind double-coding rounds hide from the person acting (nobody named: every round coding).
 
+    None when no round of the inspection is open, so the query functions keep their fast paths.
+    """
+    from ledger.errors import BadInput
+    from projections.rounds import hidden_for, round_list
+
+    assert inspection.id is not None
+    with engine.connect() as conn:
+        if not round_list(conn, inspection.id, only_open=True):
+            return None
     try:
         viewer = session().actor
     except BadInput:
         viewer = ""
-    assert inspection.id is not None
     return hidden_for(engine, inspection.id, viewer)
 
 
@@ -61,13 +67,10 @@ def hidden_codings(engine: Engine, inspection: Inspection) -> set[str]:
     For commands that show things pointing at codings (memos, hypothesis links); empty when no round is open.
     """
     from projections.evidence import codings as find_codings
-    from projections.rounds import round_list
 
-    assert inspection.id is not None
-    with engine.connect() as conn:
-        if not round_list(conn, inspection.id, only_open=True):
-            return set()
     hidden = blind_filter(engine, inspection)
+    if hidden is None:
+        return set()
     with engine.connect() as conn:
         rows = find_codings(conn, inspection.id, include_withdrawn=True, context=0)
     return {row["id"] for row in rows if hidden(row)}
@@ -124,7 +127,8 @@ def codings(
 ) -> None:
     """List coded passages: each exact quote in its context, with its code, valence and provenance."""
     from ledger.errors import BadInput
-    from ledger.source import load as load_source, parse_kind
+    from ledger.source import load as load_source
+    from ledger.source import parse_kind
     from projections.evidence import codings as find_codings
 
     if with_children and code_ref is None:
