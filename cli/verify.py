@@ -17,7 +17,7 @@ from cli.session import json_option, out_json, session
 @json_option
 def verify(checkpoint_file: Path | None, public_key: Path | None, as_json: bool) -> None:
     """Check every stored event against the hash chain; exit non-zero at the first bad position."""
-    from ledger.errors import BadInput, IntegrityViolation
+    from ledger.errors import IntegrityViolation
 
     ledger = session().ledger
     try:
