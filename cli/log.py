@@ -28,15 +28,10 @@ def log(
 
     from ledger.events import describe
 
-    from ledger.errors import BadInput
     from projections.rounds import hidden_events_in
 
     ledger = session().ledger
-    try:
-        viewer = session().actor
-    except BadInput:
-        viewer = ""  # nobody named: every open blind round's codings stay hidden
-    hides_event = hidden_events_in(ledger, viewer)
+    hides_event = hidden_events_in(ledger, session().viewer)
     prefix = aggregate.lower().replace("-", "") if aggregate else None
     rows: deque[dict] = deque(maxlen=limit)
     for position, event in ledger.history():

@@ -71,16 +71,11 @@ def replay(target: str, at: int | datetime | None, fmt: str, output: Path | None
 
 def _blind(inspection: Inspection) -> Callable[[dict[str, Any]], bool]:
     """What open blind coding rounds withhold from the person asking (nothing, when no round is open)."""
-    from ledger.errors import BadInput
     from projections import ready
     from projections.rounds import hidden_for
 
     s = session()
-    try:
-        viewer = s.actor
-    except BadInput:
-        viewer = ""  # nobody named: every open round's codings stay withheld
-    return hidden_for(ready(s.ledger), inspection.id, viewer)
+    return hidden_for(ready(s.ledger), inspection.id, s.viewer)
 
 
 WITHHELD = "{n} cited coding(s) withheld while a blind coding round is open"

@@ -59,6 +59,15 @@ class Session:
         return person
 
     @property
+    def viewer(self) -> str:
+        """Who is reading, for blind coding rounds: the acting person, or "" when nobody is named (who then sees
+        none of an open round's codings)."""
+        try:
+            return self.actor
+        except BadInput:
+            return ""
+
+    @property
     def inspection(self) -> str:
         """The inspection in hand: ``--inspection``, then ``EVIDENCE_INSPECTION``, then the config's current one."""
         if self._inspection is not None and not self._inspection.strip():
